@@ -1,0 +1,4 @@
+import type { CommonStoreConfig } from '../../core/types.js';
+
+/** Configuration of `createInMemoryStore`. */
+export interface MemoryStoreConfig extends CommonStoreConfig {}
