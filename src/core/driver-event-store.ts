@@ -73,9 +73,13 @@ export class DriverEventStore implements EventStore {
       const original = await this.#findOriginal(prepared);
       if (original) return original;
       if (error instanceof DuplicateEventIdError) {
-        throw new InvalidInputError('events', `event id ${error.eventId} is already stored in this stream by another append`, {
-          cause: error,
-        });
+        throw new InvalidInputError(
+          'events',
+          `event id ${error.eventId} is already stored in this stream by another append`,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }
@@ -93,7 +97,12 @@ export class DriverEventStore implements EventStore {
       if (record.id !== ids[i] || record.version !== first.version + i) return undefined;
     }
     const last = found[found.length - 1]!;
-    return { streamId: prepared.streamId, firstVersion: first.version, lastVersion: last.version, position: last.position };
+    return {
+      streamId: prepared.streamId,
+      firstVersion: first.version,
+      lastVersion: last.version,
+      position: last.position,
+    };
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -140,7 +149,10 @@ export class DriverEventStore implements EventStore {
     if (malformed.length > 0) {
       const m = malformed[0]!;
       // Global reads cannot skip a record silently: fail loudly with the position to repair.
-      throw new MalformedRecordError(m, `undecodable record at position ${m.position} (stream ${JSON.stringify(m.streamId)})`);
+      throw new MalformedRecordError(
+        m,
+        `undecodable record at position ${m.position} (stream ${JSON.stringify(m.streamId)})`,
+      );
     }
     return events;
   }
@@ -176,16 +188,26 @@ export class DriverEventStore implements EventStore {
   async saveSnapshot<S extends Json = Json>(streamId: string, snapshot: Snapshot<S>): Promise<void> {
     this.#assertOpen();
     assertStreamId(streamId);
-    if (typeof snapshot !== 'object' || snapshot === null) throw new InvalidInputError('snapshot', 'must be an object');
+    if (typeof snapshot !== 'object' || snapshot === null)
+      throw new InvalidInputError('snapshot', 'must be an object');
     if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 0) {
       throw new InvalidInputError('snapshot.version', 'must be a non-negative integer');
     }
-    if (snapshot.schema !== undefined && (typeof snapshot.schema !== 'string' || snapshot.schema.length > 256)) {
+    if (
+      snapshot.schema !== undefined &&
+      (typeof snapshot.schema !== 'string' || snapshot.schema.length > 256)
+    ) {
       throw new InvalidInputError('snapshot.schema', 'must be a string of at most 256 characters');
     }
     const state = serializeJson(snapshot.state, 'snapshot.state');
-    if (Buffer.byteLength(state) > limits.maxAppendBytes) throw new InvalidInputError('snapshot.state', 'too large');
-    await this.#driver.saveSnapshot(streamId, { version: snapshot.version, state, schema: snapshot.schema ?? '', timestamp: Date.now() });
+    if (Buffer.byteLength(state) > limits.maxAppendBytes)
+      throw new InvalidInputError('snapshot.state', 'too large');
+    await this.#driver.saveSnapshot(streamId, {
+      version: snapshot.version,
+      state,
+      schema: snapshot.schema ?? '',
+      timestamp: Date.now(),
+    });
   }
 
   async loadSnapshot<S extends Json = Json>(streamId: string): Promise<StoredSnapshot<S> | null> {

@@ -85,7 +85,10 @@ export interface EventStoreDriver {
   /** Poll interval of live subscriptions when no in-process wake-up arrives. */
   readonly pollIntervalMs: number;
   append(append: PreparedAppend): Promise<AppendResult>;
-  readStream(streamId: string, options: Required<Omit<ReadStreamOptions, 'toVersion'>> & { toVersion?: number }): Promise<StoredRecord[]>;
+  readStream(
+    streamId: string,
+    options: Required<Omit<ReadStreamOptions, 'toVersion'>> & { toVersion?: number },
+  ): Promise<StoredRecord[]>;
   /** Records of `streamId` carrying any of `ids`, in version order. */
   findByIds(streamId: string, ids: string[]): Promise<StoredRecord[]>;
   streamVersion(streamId: string): Promise<number>;

@@ -16,7 +16,12 @@ export class VersionConflictError extends OrdoError {
   readonly streamId: string;
   readonly expectedVersion: ExpectedVersion;
   readonly currentVersion: number;
-  constructor(streamId: string, expectedVersion: ExpectedVersion, currentVersion: number, options?: { cause?: unknown }) {
+  constructor(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    currentVersion: number,
+    options?: { cause?: unknown },
+  ) {
     super(
       'VERSION_CONFLICT',
       `Version conflict on stream ${JSON.stringify(streamId)}: expected ${String(expectedVersion)}, current ${currentVersion}`,
@@ -35,7 +40,12 @@ export class AppendConditionError extends OrdoError {
   readonly condition: AppendCondition;
   /** Position of a matching event when the backend can tell it. */
   readonly matchingPosition: Position | undefined;
-  constructor(streamId: string, condition: AppendCondition, matchingPosition?: Position, options?: { cause?: unknown }) {
+  constructor(
+    streamId: string,
+    condition: AppendCondition,
+    matchingPosition?: Position,
+    options?: { cause?: unknown },
+  ) {
     super(
       'APPEND_CONDITION_FAILED',
       `Append condition failed on stream ${JSON.stringify(streamId)}: a matching event exists${

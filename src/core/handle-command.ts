@@ -48,10 +48,9 @@ export async function handleCommand<State, Command>(
     const events = await definition.decide(command, state);
     if (events.length === 0) return { state, events, result: undefined, attempts };
     const result = await store.append(streamId, events, { expectedVersion: version });
-    const newState = (await store.readStream(streamId, { fromVersion: version + 1, toVersion: result.lastVersion })).reduce(
-      definition.evolve,
-      state,
-    );
+    const newState = (
+      await store.readStream(streamId, { fromVersion: version + 1, toVersion: result.lastVersion })
+    ).reduce(definition.evolve, state);
     const every = options.snapshot?.every;
     if (every && Math.floor(result.lastVersion / every) > Math.floor(version / every)) {
       await store.saveSnapshot(streamId, {

@@ -5,7 +5,9 @@ import type { Json } from './types.js';
  * Serializes `value` as JSON, or throws `InvalidInputError` naming the offending path when it is
  * not plain JSON: BigInt, NaN/Infinity, functions, symbols, `undefined` inside arrays, cycles and
  * non-plain objects (Date, Map, class instances) are rejected instead of being silently changed.
- * Object properties whose value is `undefined` are treated as absent, as in JSON.
+ * Object properties whose value is `undefined` are treated as absent, as in JSON. Strings (values
+ * and keys) must be well-formed Unicode without NUL characters, so that every backend (PostgreSQL
+ * `jsonb` included) stores exactly what was given.
  */
 export function serializeJson(value: unknown, field: string): string {
   assertJson(value, field, new Set());
@@ -15,6 +17,8 @@ export function serializeJson(value: unknown, field: string): string {
 function assertJson(value: unknown, path: string, seen: Set<object>): asserts value is Json {
   switch (typeof value) {
     case 'string':
+      assertText(value, path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -29,23 +33,47 @@ function assertJson(value: unknown, path: string, seen: Set<object>): asserts va
   if (seen.has(value)) throw new InvalidInputError(path, 'circular reference');
   seen.add(value);
   if (Array.isArray(value)) {
-    value.forEach((item, index) => {
-      if (item === undefined) throw new InvalidInputError(`${path}[${index}]`, 'undefined is not JSON');
+    // A plain loop, not forEach: holes of sparse arrays must be rejected, not skipped.
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (item === undefined)
+        throw new InvalidInputError(`${path}[${index}]`, 'undefined (or an array hole) is not JSON');
       assertJson(item, `${path}[${index}]`, seen);
-    });
+    }
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       throw new InvalidInputError(path, `${proto?.constructor?.name ?? 'object'} is not a plain JSON object`);
     }
+    if (Object.getOwnPropertySymbols(value).length > 0)
+      throw new InvalidInputError(path, 'symbol keys are not JSON');
     for (const [key, item] of Object.entries(value)) {
+      assertText(key, `${path} key ${JSON.stringify(key)}`);
       if (item !== undefined) assertJson(item, `${path}.${key}`, seen);
     }
   }
   seen.delete(value);
 }
 
+function assertText(text: string, path: string): void {
+  if (!text.isWellFormed()) throw new InvalidInputError(path, 'string contains a lone surrogate');
+  if (text.includes('\u0000')) throw new InvalidInputError(path, 'string contains a NUL character');
+}
+
 /** Parses stored JSON text; throws the parser's error for callers that report malformed records. */
 export function parseJson(text: string): Json {
   return JSON.parse(text) as Json;
+}
+
+/** A short, never-throwing description of an arbitrary value for error messages. */
+export function describeValue(value: unknown): string {
+  try {
+    const text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    // cycles, BigInt inside objects: fall through to the type name
+  }
+  return typeof value === 'object' && value !== null
+    ? `a ${value.constructor?.name ?? 'object'}`
+    : `a ${typeof value}`;
 }

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors.js';
+import { describeValue } from './json.js';
 import type { Position } from './types.js';
 
 /** The position before every event. */
@@ -31,7 +32,7 @@ export function comparePositions(a: Position, b: Position): number {
 /** Throws `InvalidInputError` unless `value` is a well-formed position. */
 export function assertPosition(value: unknown, field = 'position'): asserts value is Position {
   if (typeof value !== 'string' || value.length > 200 || !POSITION_PATTERN.test(value)) {
-    throw new InvalidInputError(field, `not a valid position: ${JSON.stringify(value)}`);
+    throw new InvalidInputError(field, `not a valid position: ${describeValue(value)}`);
   }
 }
 

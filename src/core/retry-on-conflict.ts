@@ -1,7 +1,7 @@
 import {
   BrokenCircuitError,
+  type CircuitBreakerPolicy,
   ConsecutiveBreaker,
-  CircuitBreakerPolicy,
   circuitBreaker,
   decorrelatedJitterGenerator,
   ExponentialBackoff,
@@ -50,7 +50,9 @@ export interface ConflictCircuitBreakerConfig {
 }
 
 /** Creates a circuit breaker that opens after `threshold` consecutive calls failed with a conflict. */
-export function createConflictCircuitBreaker(config: ConflictCircuitBreakerConfig = {}): ConflictCircuitBreaker {
+export function createConflictCircuitBreaker(
+  config: ConflictCircuitBreakerConfig = {},
+): ConflictCircuitBreaker {
   return {
     policy: circuitBreaker(handleWhen(isConflict), {
       halfOpenAfter: config.halfOpenAfterMs ?? 1_000,
