@@ -1,3 +1,35 @@
+export { createInMemoryStore, type MemoryStoreConfig } from './backends/memory/index.js';
+export {
+  AppendConditionError,
+  InvalidInputError,
+  isAppendConditionFailure,
+  isConflict,
+  isVersionConflict,
+  MalformedRecordError,
+  OrdoError,
+  StoreClosedError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from './core/errors.js';
+export {
+  type CommandHandlerDefinition,
+  type HandleCommandOptions,
+  type HandleCommandResult,
+  handleCommand,
+  loadState,
+} from './core/handle-command.js';
+export { limits } from './core/limits.js';
+export { comparePositions, START } from './core/position.js';
+export { matchesQuery } from './core/query.js';
+export {
+  type BackoffOptions,
+  CircuitOpenError,
+  type ConflictCircuitBreaker,
+  type ConflictCircuitBreakerConfig,
+  createConflictCircuitBreaker,
+  type RetryOnConflictOptions,
+  retryOnConflict,
+} from './core/retry-on-conflict.js';
 export type {
   AppendCondition,
   AppendOptions,
@@ -22,36 +54,4 @@ export type {
   Subscription,
   SubscriptionHandler,
 } from './core/types.js';
-export {
-  AppendConditionError,
-  InvalidInputError,
-  isAppendConditionFailure,
-  isConflict,
-  isVersionConflict,
-  MalformedRecordError,
-  OrdoError,
-  StoreClosedError,
-  StoreUnavailableError,
-  VersionConflictError,
-} from './core/errors.js';
-export { comparePositions, START } from './core/position.js';
-export { matchesQuery } from './core/query.js';
-export { limits } from './core/limits.js';
-export {
-  CircuitOpenError,
-  createConflictCircuitBreaker,
-  retryOnConflict,
-  type BackoffOptions,
-  type ConflictCircuitBreaker,
-  type ConflictCircuitBreakerConfig,
-  type RetryOnConflictOptions,
-} from './core/retry-on-conflict.js';
-export {
-  handleCommand,
-  loadState,
-  type CommandHandlerDefinition,
-  type HandleCommandOptions,
-  type HandleCommandResult,
-} from './core/handle-command.js';
-export { createInMemoryStore, type MemoryStoreConfig } from './backends/memory/index.js';
-export { openStore, type OpenStoreOptions } from './open-store.js';
+export { type OpenStoreOptions, openStore } from './open-store.js';

@@ -14,13 +14,15 @@ export interface OpenStoreOptions {
  * `?replicas=`). Backend modules are loaded on demand, so unused drivers are never imported.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
-  if (typeof url !== 'string' || url.length === 0) throw new InvalidInputError('url', 'must be a non-empty string');
+  if (typeof url !== 'string' || url.length === 0)
+    throw new InvalidInputError('url', 'must be a non-empty string');
   const namespace = options.namespace;
   const common = namespace === undefined ? {} : { namespace };
   if (url === 'memory:' || url === 'memory://') return createInMemoryStore(common);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
-    if (path.length === 0) throw new InvalidInputError('url', 'sqlite: needs a path, e.g. sqlite:./.ordo/ordo.db');
+    if (path.length === 0)
+      throw new InvalidInputError('url', 'sqlite: needs a path, e.g. sqlite:./.ordo/ordo.db');
     const { openSqliteStore } = await import('./backends/sqlite/index.js');
     return openSqliteStore({ path, ...common });
   }
@@ -29,7 +31,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     const schema = parsed.searchParams.get('schema') ?? undefined;
     parsed.searchParams.delete('schema');
     const { openPostgresStore } = await import('./backends/postgres/index.js');
-    return openPostgresStore({ connectionString: parsed.toString(), ...(schema ? { schema } : {}), ...common });
+    return openPostgresStore({
+      connectionString: parsed.toString(),
+      ...(schema ? { schema } : {}),
+      ...common,
+    });
   }
   if (url.startsWith('nats://')) {
     const parsed = new URL(url);
@@ -43,5 +49,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       ...common,
     });
   }
-  throw new InvalidInputError('url', `unsupported store URL ${JSON.stringify(url)}; use memory:, sqlite:<path>, postgres://… or nats://…`);
+  throw new InvalidInputError(
+    'url',
+    `unsupported store URL ${JSON.stringify(url)}; use memory:, sqlite:<path>, postgres://… or nats://…`,
+  );
 }

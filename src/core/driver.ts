@@ -59,6 +59,25 @@ export interface DriverReadAllOptions {
   filter?: EventQuery[];
 }
 
+/** What an {@link AppendHook} sees: the records about to be committed and the backend's open transaction. */
+export interface AppendHookContext {
+  readonly append: PreparedAppend;
+  /** The records this append writes, with their versions and positions, in order. */
+  readonly records: readonly StoredRecord[];
+  /**
+   * The backend's handle on the running transaction (e.g. the SQLite database inside
+   * `BEGIN IMMEDIATE`, the PostgreSQL client inside `BEGIN`, a commit queue for memory).
+   */
+  readonly transaction: unknown;
+}
+
+/**
+ * Runs inside the append's transaction, after the version/condition checks and before commit.
+ * Throwing fails the append and nothing is written. Backends with synchronous transactions
+ * (SQLite) require the hook to finish synchronously: a returned promise fails the append.
+ */
+export type AppendHook = (context: AppendHookContext) => void | Promise<void>;
+
 /** Internal: a stored event already has one of the append's ids (per stream). */
 export class DuplicateEventIdError extends Error {
   constructor(
@@ -98,6 +117,12 @@ export interface EventStoreDriver {
   loadSnapshot(streamId: string): Promise<StoredSnapshotRecord | null>;
   /** Calls `listener` after appends that this process made (any namespace of the connection may share it). */
   onAppend(listener: () => void): () => void;
+  /**
+   * Optional: registers a hook run inside every append transaction of this namespace (inline
+   * projections). Only backends with `capabilities.transactionalInline` implement it.
+   * Returns the unregister function.
+   */
+  addAppendHook?(hook: AppendHook): () => void;
   /** A driver for another namespace over the same connection; closing it leaves the connection open. */
   withNamespace(namespace: string): EventStoreDriver;
   /** Releases what this driver owns (the connection, for the driver that opened it). */

@@ -29,7 +29,12 @@ interface Database {
   closed: boolean;
 }
 
-const capabilities: StoreCapabilities = { durable: false, multiProcess: false, transactionalInline: true, corruptible: true };
+const capabilities: StoreCapabilities = {
+  durable: false,
+  multiProcess: false,
+  transactionalInline: true,
+  corruptible: true,
+};
 
 /** Reference driver: everything in one process's memory, each append applied synchronously (atomic). */
 export class MemoryDriver implements EventStoreDriver {
@@ -65,7 +70,11 @@ export class MemoryDriver implements EventStoreDriver {
       for (let i = after === undefined ? 0 : this.#indexAfter(state.log, after); i < state.log.length; i++) {
         const record = state.log[i]!;
         if (matchesAny(queries, record.type, record.tags)) {
-          throw new AppendConditionError(append.streamId, { failIfEventsMatch: queries, ...(after ? { after } : {}) }, record.position);
+          throw new AppendConditionError(
+            append.streamId,
+            { failIfEventsMatch: queries, ...(after ? { after } : {}) },
+            record.position,
+          );
         }
       }
     }
