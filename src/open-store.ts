@@ -27,7 +27,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     return openSqliteStore({ path, ...common });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const parsed = new URL(url);
+    const parsed = parseUrl(url);
     const schema = parsed.searchParams.get('schema') ?? undefined;
     parsed.searchParams.delete('schema');
     const { openPostgresStore } = await import('./backends/postgres/index.js');
@@ -38,9 +38,17 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     });
   }
   if (url.startsWith('nats://')) {
-    const parsed = new URL(url);
+    const parsed = parseUrl(url);
+    if (parsed.hostname.length === 0)
+      throw new InvalidInputError('url', `store URL ${JSON.stringify(url)} has no host`);
     const stream = parsed.searchParams.get('stream') ?? undefined;
     const replicas = parsed.searchParams.get('replicas');
+    if (replicas !== null && !/^[1-9][0-9]*$/.test(replicas)) {
+      throw new InvalidInputError(
+        'url',
+        `replicas must be a positive integer, got ${JSON.stringify(replicas)}`,
+      );
+    }
     const { openNatsStore } = await import('./backends/nats/index.js');
     return openNatsStore({
       servers: `${parsed.hostname}:${parsed.port || '4222'}`,
@@ -53,4 +61,15 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     'url',
     `unsupported store URL ${JSON.stringify(url)}; use memory:, sqlite:<path>, postgres://… or nats://…`,
   );
+}
+
+/** Parses a server URL; a malformed one is the caller's mistake, reported as `InvalidInputError`. */
+function parseUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new InvalidInputError('url', `malformed store URL ${JSON.stringify(url)}`, { cause: error });
+  }
+  return parsed;
 }

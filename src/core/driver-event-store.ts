@@ -35,6 +35,12 @@ import {
 
 const drivers = new WeakMap<EventStore, EventStoreDriver>();
 
+/** State shared by a store and every store `withNamespace` derived from it (one connection). */
+interface SharedConnection {
+  closed: boolean;
+  subscriptions: Set<Subscription>;
+}
+
 /** The driver behind a store built by {@link DriverEventStore} (for projections and tooling in this package). */
 export function driverOf(store: EventStore): EventStoreDriver | undefined {
   return drivers.get(store);
@@ -48,10 +54,15 @@ export function driverOf(store: EventStore): EventStoreDriver | undefined {
 export class DriverEventStore implements EventStore {
   readonly #driver: EventStoreDriver;
   readonly #subscriptions = new Set<Subscription>();
+  readonly #connection: SharedConnection;
+  readonly #ownsConnection: boolean;
   #closed = false;
 
-  constructor(driver: EventStoreDriver) {
+  /** `connection` is internal: stores derived with `withNamespace` share their parent's. */
+  constructor(driver: EventStoreDriver, connection?: SharedConnection) {
     this.#driver = driver;
+    this.#ownsConnection = connection === undefined;
+    this.#connection = connection ?? { closed: false, subscriptions: new Set() };
     drivers.set(this, driver);
   }
 
@@ -178,10 +189,12 @@ export class DriverEventStore implements EventStore {
       ...(options?.onCaughtUp ? { onCaughtUp: options.onCaughtUp } : {}),
     });
     this.#subscriptions.add(subscription);
-    subscription.closed.then(
-      () => this.#subscriptions.delete(subscription),
-      () => this.#subscriptions.delete(subscription),
-    );
+    this.#connection.subscriptions.add(subscription);
+    const forget = () => {
+      this.#subscriptions.delete(subscription);
+      this.#connection.subscriptions.delete(subscription);
+    };
+    subscription.closed.then(forget, forget);
     return subscription;
   }
 
@@ -226,18 +239,25 @@ export class DriverEventStore implements EventStore {
 
   withNamespace(namespace: string): EventStore {
     assertNamespace(namespace);
-    return new DriverEventStore(this.#driver.withNamespace(namespace));
+    return new DriverEventStore(this.#driver.withNamespace(namespace), this.#connection);
   }
 
+  /**
+   * Closes this store and its subscriptions. Closing the store that opened the connection also
+   * closes every store derived from it with `withNamespace` (they then throw `StoreClosedError`);
+   * closing a derived store leaves the connection open for the others.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    if (this.#ownsConnection) this.#connection.closed = true;
+    const subscriptions = this.#ownsConnection ? this.#connection.subscriptions : this.#subscriptions;
+    await Promise.all([...subscriptions].map((s) => s.close()));
     await this.#driver.close();
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError();
+    if (this.#closed || this.#connection.closed) throw new StoreClosedError();
   }
 }
 

@@ -1,5 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { START } from './position.js';
 import type { EventQuery, Position, RecordedEvent, Subscription, SubscriptionHandler } from './types.js';
+
+/** Marks code running inside a subscription's handler, so `close()` called there does not deadlock. */
+const insideHandler = new AsyncLocalStorage<object>();
 
 export interface PollingSubscriptionConfig {
   after: Position;
@@ -22,6 +26,7 @@ export interface PollingSubscriptionConfig {
  * so appends from other processes are seen within one poll interval.
  */
 export function startPollingSubscription(config: PollingSubscriptionConfig): Subscription {
+  const self = {};
   let position = config.after ?? START;
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -50,7 +55,7 @@ export function startPollingSubscription(config: PollingSubscriptionConfig): Sub
       const batch = await config.read(position, config.batchSize, config.filter);
       for (const event of batch) {
         if (stopped) return;
-        await config.handler(event);
+        await insideHandler.run(self, () => config.handler(event));
         position = event.position;
       }
       if (batch.length < config.batchSize) {
@@ -64,7 +69,9 @@ export function startPollingSubscription(config: PollingSubscriptionConfig): Sub
   };
 
   const closed = loop().then(
-    () => unregister(),
+    () => {
+      unregister();
+    },
     (error: unknown) => {
       unregister();
       stopped = true;
@@ -81,9 +88,11 @@ export function startPollingSubscription(config: PollingSubscriptionConfig): Sub
       return position;
     },
     closed,
+    /** Called from the subscription's own handler, it does not wait (that would wait for itself). */
     async close() {
       stopped = true;
       wake?.();
+      if (insideHandler.getStore() === self) return;
       await closed.catch(() => {});
     },
   };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { PreparedAppend, PreparedEvent } from './driver.js';
 import { InvalidInputError } from './errors.js';
 import { describeValue, serializeJson } from './json.js';
@@ -118,7 +118,8 @@ function prepareEvent(event: unknown, index: number): { prepared: PreparedEvent;
   }
   return {
     prepared: {
-      id: e.id ?? randomUUID(),
+      // Time-ordered (UUIDv7): generated ids land at the end of per-stream id indexes, not at random pages.
+      id: e.id ?? uuidv7(),
       idGiven: e.id !== undefined,
       type: e.type,
       data,
@@ -144,7 +145,8 @@ export function prepareAppend(
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new InvalidInputError('options', 'must be an object');
   }
-  const expectedVersion = options?.expectedVersion ?? 'any';
+  // Only an absent value means 'any': null or other junk must be rejected, not defaulted.
+  const expectedVersion = options?.expectedVersion === undefined ? 'any' : options.expectedVersion;
   assertExpectedVersion(expectedVersion);
   let total = 0;
   const prepared: PreparedEvent[] = [];

@@ -16,7 +16,10 @@ export interface ConformanceConfig {
   url?: string;
   /** Replaces the stored data of one record with undecodable text (for `readStreamWithErrors`). */
   corrupt?: (store: EventStore, streamId: string, version: number) => Promise<void>;
-  /** Cases to skip, by case name, each with the reason shown in the output. */
+  /**
+   * Cases to skip, each with the reason shown in the output. A key is either a case name (a group
+   * such as `multi-process` or `subscriptions`, see `conformanceCases`) or the name of one test.
+   */
   skip?: Record<string, string>;
   /** Scales the sizes of the heavier cases (default 1). */
   scale?: number;

@@ -1,2 +1,2 @@
 export type { MemoryStoreConfig } from './memory-config.js';
-export { createInMemoryStore, MemoryDriver } from './memory-event-store.js';
+export { createInMemoryStore, MemoryAppendTransaction, MemoryDriver } from './memory-event-store.js';

@@ -1,4 +1,5 @@
 import type {
+  AppendHook,
   DriverReadAllOptions,
   EventStoreDriver,
   PreparedAppend,
@@ -21,6 +22,24 @@ interface NamespaceState {
   streams: Map<string, StoredRecord[]>;
   ids: Map<string, Map<string, StoredRecord>>;
   snapshots: Map<string, StoredSnapshotRecord>;
+  /** Inline-projection hooks; while any exist, appends of the namespace run one at a time. */
+  hooks: Set<AppendHook>;
+  tail: Promise<unknown>;
+}
+
+/**
+ * The `transaction` an append hook receives from the memory backend: work registered with
+ * `afterCommit` runs synchronously together with the append's commit, and never if the append fails.
+ */
+export class MemoryAppendTransaction {
+  readonly #actions: Array<() => void> = [];
+  afterCommit(action: () => void): void {
+    this.#actions.push(action);
+  }
+  /** @internal */
+  commit(): void {
+    for (const action of this.#actions) action();
+  }
 }
 
 interface Database {
@@ -55,7 +74,14 @@ export class MemoryDriver implements EventStoreDriver {
     if (this.#db.closed) throw new StoreClosedError();
     let state = this.#db.namespaces.get(this.namespace);
     if (!state) {
-      state = { log: [], streams: new Map(), ids: new Map(), snapshots: new Map() };
+      state = {
+        log: [],
+        streams: new Map(),
+        ids: new Map(),
+        snapshots: new Map(),
+        hooks: new Set(),
+        tail: Promise.resolve(),
+      };
       this.#db.namespaces.set(this.namespace, state);
     }
     return state;
@@ -63,6 +89,23 @@ export class MemoryDriver implements EventStoreDriver {
 
   async append(append: PreparedAppend): Promise<AppendResult> {
     const state = this.#state();
+    if (state.hooks.size > 0) {
+      // Hooks may await: serialize so that no other append interleaves between check and commit.
+      const run = state.tail.then(() => this.#append(state, append));
+      state.tail = run.catch(() => {});
+      return run;
+    }
+    return this.#append(state, append);
+  }
+
+  addAppendHook(hook: AppendHook): () => void {
+    const state = this.#state();
+    state.hooks.add(hook);
+    return () => state.hooks.delete(hook);
+  }
+
+  async #append(state: NamespaceState, append: PreparedAppend): Promise<AppendResult> {
+    if (this.#db.closed) throw new StoreClosedError();
     const stream = state.streams.get(append.streamId) ?? [];
     checkExpectedVersion(append.streamId, append.expectedVersion, stream.length);
     if (append.condition) {
@@ -82,23 +125,28 @@ export class MemoryDriver implements EventStoreDriver {
     for (const event of append.events) {
       if (ids.has(event.id)) throw new DuplicateEventIdError(append.streamId, event.id);
     }
-    let last: StoredRecord | undefined;
-    for (const event of append.events) {
-      last = {
+    const records = append.events.map(
+      (event, i): StoredRecord => ({
         streamId: append.streamId,
-        version: stream.length + 1,
-        position: String(state.log.length + 1),
+        version: stream.length + 1 + i,
+        position: String(state.log.length + 1 + i),
         id: event.id,
         type: event.type,
         data: event.data,
         metadata: event.metadata,
         tags: event.tags,
         timestamp: append.timestamp.getTime(),
-      };
-      stream.push(last);
-      state.log.push(last);
-      ids.set(event.id, last);
+      }),
+    );
+    const transaction = new MemoryAppendTransaction();
+    for (const hook of state.hooks) await hook({ append, records, transaction });
+    for (const record of records) {
+      stream.push(record);
+      state.log.push(record);
+      ids.set(record.id, record);
     }
+    transaction.commit();
+    const last = records[records.length - 1];
     state.streams.set(append.streamId, stream);
     state.ids.set(append.streamId, ids);
     this.#db.notifier.notify();
