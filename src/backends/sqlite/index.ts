@@ -1,6 +1,9 @@
-// Placeholder until the SQLite backend lands.
-import type { CommonStoreConfig, EventStore } from '../../core/types.js';
-export interface SqliteStoreConfig extends CommonStoreConfig { path: string; synchronous?: 'FULL' | 'NORMAL' }
-export async function openSqliteStore(_config: SqliteStoreConfig): Promise<EventStore> {
-  throw new Error('not implemented');
-}
+export type { SqliteStoreConfig } from './sqlite-config.js';
+export { openSqliteStore, SqliteDriver, sqliteDriverOf } from './sqlite-event-store.js';
+export {
+  migrateSqlite,
+  SQLITE_SCHEMA_VERSION,
+  type SqliteMigration,
+  schemaVersion,
+  sqliteMigrations,
+} from './sqlite-schema.js';
