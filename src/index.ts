@@ -55,3 +55,5 @@ export type {
   SubscriptionHandler,
 } from './core/types.js';
 export { type OpenStoreOptions, openStore } from './open-store.js';
+export * from './machine/index.js';
+export * from './projections/index.js';
