@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors.js';
+import { limits } from './limits.js';
 import type { Json } from './types.js';
 
 /**
@@ -31,6 +32,9 @@ function assertJson(value: unknown, path: string, seen: Set<object>): asserts va
       throw new InvalidInputError(path, `a ${typeof value} is not JSON`);
   }
   if (seen.has(value)) throw new InvalidInputError(path, 'circular reference');
+  // `seen` holds exactly the ancestors, so its size is the depth: a typed error, not a stack overflow.
+  if (seen.size >= limits.maxJsonDepth)
+    throw new InvalidInputError(path, `nested deeper than ${limits.maxJsonDepth} levels`);
   seen.add(value);
   if (Array.isArray(value)) {
     // A plain loop, not forEach: holes of sparse arrays must be rejected, not skipped.

@@ -12,5 +12,7 @@ export const limits = {
   /** Serialized events of one append (NATS stores one commit per message). */
   maxAppendBytes: 4 * 1024 * 1024,
   maxNamespaceLength: 64,
+  /** Nesting of arrays and objects in data, metadata and snapshot state (deeper input would overflow the stack). */
+  maxJsonDepth: 256,
   maxReadLimit: 100_000,
 } as const;
