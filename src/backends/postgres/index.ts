@@ -1,6 +1,8 @@
-// Placeholder until the PostgreSQL backend lands.
-import type { CommonStoreConfig, EventStore } from '../../core/types.js';
-export interface PostgresStoreConfig extends CommonStoreConfig { connectionString: string; schema?: string }
-export async function openPostgresStore(_config: PostgresStoreConfig): Promise<EventStore> {
-  throw new Error('not implemented');
-}
+export type {
+  PostgresConnection,
+  PostgresConnectionConfig,
+  PostgresMigrateConfig,
+  PostgresStoreConfig,
+} from './postgres-config.js';
+export { openPostgresStore, PostgresDriver } from './postgres-event-store.js';
+export { latestSchemaVersion, migratePostgres } from './postgres-schema.js';
