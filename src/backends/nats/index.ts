@@ -1,6 +1,16 @@
-// Placeholder until the NATS backend lands.
-import type { CommonStoreConfig, EventStore } from '../../core/types.js';
-export interface NatsStoreConfig extends CommonStoreConfig { servers: string | string[]; stream?: string; replicas?: number }
-export async function openNatsStore(_config: NatsStoreConfig): Promise<EventStore> {
-  throw new Error('not implemented');
-}
+export type { NatsStoreConfig } from './nats-config.js';
+export {
+  COUNT_HEADER,
+  NatsDriver,
+  openNatsStore,
+  PREVIOUS_HEADER,
+  VERSION_HEADER,
+} from './nats-event-store.js';
+export { assertReplicasSupported, MIN_CLUSTERED_SERVER_VERSION } from './nats-server-version.js';
+export {
+  commitSubject,
+  escapeStreamId,
+  MAX_SUBJECT_LENGTH,
+  MAX_TOKEN_LENGTH,
+  natsStreamName,
+} from './nats-subjects.js';
