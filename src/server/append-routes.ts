@@ -15,6 +15,16 @@ export const DEFAULT_STREAM_PAGE = 1_000;
 
 /** Parses a JSON body; malformed JSON is a 400, never a 500. */
 export async function readJsonBody(c: Context): Promise<unknown> {
+  // Only declared JSON: a web page can POST text/plain or form bodies cross-site without a CORS
+  // preflight, so accepting any content type would let any page write into a server without tokens.
+  if (!/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'the request body must be JSON (Content-Type: application/json)',
+      { field: 'content-type' },
+    );
+  }
   const text = await c.req.text();
   try {
     return JSON.parse(text);

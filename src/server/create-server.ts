@@ -6,6 +6,9 @@ import pino from 'pino';
 import type { EventStore } from '../core/types.js';
 import { assertNamespace } from '../core/validation.js';
 import { registerStreamRoutes } from './append-routes.js';
+import { assertLoopbackHost } from './assert-loopback-host.js';
+import { assertSameOrigin } from './assert-same-origin.js';
+import { assertWellEncodedUrl } from './assert-well-encoded-url.js';
 import { defaultConsoleDir, registerConsoleRoutes } from './console-routes.js';
 import { toErrorResponse } from './error-response.js';
 import { HttpError } from './http-error.js';
@@ -82,7 +85,9 @@ export function createServer(config: ServerConfig): OrdoServer {
   const app = new Hono<ApiEnv>();
   app.onError((error, c) => {
     const { status, body } = toErrorResponse(error);
-    if (status >= 500)
+    // A client that disconnected mid-request (an aborted upload) is no server failure; logging it
+    // as one would let any client flood the error log.
+    if (status >= 500 && !c.req.raw.signal.aborted)
       logger.error(
         `${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
@@ -98,6 +103,17 @@ export function createServer(config: ServerConfig): OrdoServer {
     assertNamespace(namespace);
     auth.authorize(c.req.header('authorization'), namespace);
     c.set('ns', namespaceState(namespace));
+    await next();
+  });
+  // After authorization (a client without a token learns nothing), before any handler decodes the URL.
+  app.use('/api/*', async (c, next) => {
+    assertWellEncodedUrl(c.req.url);
+    // Only without tokens: a foreign page cannot attach a bearer token, and behind a reverse proxy
+    // `Host` often differs from the public origin.
+    if (auth.open) {
+      assertSameOrigin(c.req.method, c.req.header('origin'), c.req.header('host'));
+      assertLoopbackHost(c.req.header('host'));
+    }
     await next();
   });
 

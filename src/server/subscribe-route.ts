@@ -21,6 +21,9 @@ export function registerSubscribeRoute(app: Hono<ApiEnv>, ctx: ServerContext): v
     const filter = filterFromQuery(c);
     // Validate before the 200 and the event stream start, so bad input is a plain 400.
     validateReadAllOptions({ after, ...(filter ? { filter } : {}) });
+    // HEAD runs this GET handler but its body is never read nor cancelled, so a stream opened
+    // here would never end: a subscription leaked per HEAD request.
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream' });
 
     return streamSSE(c, async (stream) => {
       ctx.metrics.subscriptions.inc();
