@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../src/index.js';
 import { allBackends, type BackendResult } from './bench-types.js';
 import { formatNumber, formatRatio } from './format.js';
+import { renderExtras } from './report-extras.js';
 import { backendResultSchema } from './result-schema.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -124,7 +125,12 @@ function section(result: BackendResult): string {
 }
 
 /** Markdown of the whole report: how to run, one table per backend, then the notes. */
-export function renderReport(results: BackendResult[], notes: string, otherFiles: string[] = []): string {
+export function renderReport(
+  results: BackendResult[],
+  notes: string,
+  otherFiles: string[] = [],
+  extras = '',
+): string {
   const parts = [
     '# Benchmarks',
     '',
@@ -173,12 +179,13 @@ export function renderReport(results: BackendResult[], notes: string, otherFiles
     );
   }
   for (const result of results) parts.push(section(result), '');
+  if (extras.trim().length > 0) parts.push(extras.trim(), '');
   if (otherFiles.length > 0) {
     parts.push(
       '## Other benchmarks',
       '',
-      'Other benchmark modules of `bench/` (projections, HTTP server load, reliability) keep their own',
-      'result files next to the backend results:',
+      'Other benchmark modules of `bench/` (reliability, soak) keep their own result files next to the',
+      'backend results; `docs/reliability.md` presents them:',
       '',
       ...otherFiles.map((f) => `- \`bench/results/${f}\``),
       '',
@@ -195,10 +202,13 @@ export async function writeReport(resultsDir: string, reportPath: string): Promi
   await mkdir(dirname(reportPath), { recursive: true });
   const results = await readResults(resultsDir);
   const backendFiles = new Set(results.map((r) => `${r.backend}.json`));
+  const extras = await renderExtras(resultsDir);
   const otherFiles = existsSync(resultsDir)
-    ? (await readdir(resultsDir)).filter((f) => f.endsWith('.json') && !backendFiles.has(f)).sort()
+    ? (await readdir(resultsDir))
+        .filter((f) => f.endsWith('.json') && !backendFiles.has(f) && !extras.rendered.includes(f))
+        .sort()
     : [];
-  await writeFile(reportPath, renderReport(results, notes, otherFiles));
+  await writeFile(reportPath, renderReport(results, notes, otherFiles, extras.markdown));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
