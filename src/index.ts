@@ -54,6 +54,6 @@ export type {
   Subscription,
   SubscriptionHandler,
 } from './core/types.js';
-export { type OpenStoreOptions, openStore } from './open-store.js';
 export * from './machine/index.js';
+export { type OpenStoreOptions, openStore } from './open-store.js';
 export * from './projections/index.js';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isConnectionError, isDatabaseError, toStoreError } from '../backends/postgres/postgres-errors.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { LeaseLostError } from './projection-errors.js';
 import type {
@@ -69,13 +70,13 @@ export class PostgresProjectionStorage implements ProjectionStorage {
     // Inline projections: serialize concurrent appends on this slot until their commit.
     if (client)
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [this.#ns, slot]);
-    const { rows } = await (client ?? this.#connection).query<{
+    const { rows } = await this.#query<{
       position: string;
       state: string;
       processed: string;
       diagnostics: string;
       updated_at: string;
-    }>(this.#sql.checkpoint, [this.#ns, slot]);
+    }>(this.#sql.checkpoint, [this.#ns, slot], client);
     const row = rows[0];
     if (!row) return null;
     return {
@@ -88,9 +89,10 @@ export class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   async readDocument(slot: string, id: string, transaction?: unknown): Promise<string | undefined> {
-    const { rows } = await (asClient(transaction) ?? this.#connection).query<{ doc: string }>(
+    const { rows } = await this.#query<{ doc: string }>(
       this.#sql.document,
       [this.#ns, slot, id],
+      asClient(transaction),
     );
     return rows[0]?.doc;
   }
@@ -99,7 +101,7 @@ export class PostgresProjectionStorage implements ProjectionStorage {
     slot: string,
     options: { after?: string; limit: number },
   ): Promise<Array<{ id: string; doc: string }>> {
-    const { rows } = await this.#connection.query<{ id: string; doc: string }>(this.#sql.documents, [
+    const { rows } = await this.#query<{ id: string; doc: string }>(this.#sql.documents, [
       this.#ns,
       slot,
       options.after ?? '',
@@ -152,7 +154,7 @@ export class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   async readActive(name: string): Promise<ActiveSlot | null> {
-    const { rows } = await this.#connection.query<{ generation: number; version: number }>(this.#sql.active, [
+    const { rows } = await this.#query<{ generation: number; version: number }>(this.#sql.active, [
       this.#ns,
       name,
     ]);
@@ -160,7 +162,7 @@ export class PostgresProjectionStorage implements ProjectionStorage {
   }
 
   async activate(name: string, active: ActiveSlot): Promise<void> {
-    await this.#connection.query(this.#sql.putActive, [this.#ns, name, active.generation, active.version]);
+    await this.#query(this.#sql.putActive, [this.#ns, name, active.generation, active.version]);
   }
 
   async dropSlot(slot: string): Promise<void> {
@@ -175,18 +177,15 @@ export class PostgresProjectionStorage implements ProjectionStorage {
     if (holder !== undefined && holder !== owner) return null;
     const client = await this.#lockClient();
     if (holder === undefined) {
-      const { rows } = await client.query<{ locked: boolean }>(
+      const { rows } = await this.#query<{ locked: boolean }>(
         'SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked',
         [this.#ns, key],
+        client,
       );
       if (!rows[0]?.locked) return null;
       this.#held.set(key, owner);
     }
-    const { rows } = await this.#connection.query<{ token: string }>(this.#sql.takeLease, [
-      this.#ns,
-      key,
-      owner,
-    ]);
+    const { rows } = await this.#query<{ token: string }>(this.#sql.takeLease, [this.#ns, key, owner]);
     return { key, owner, token: Number(rows[0]!.token) };
   }
 
@@ -198,7 +197,7 @@ export class PostgresProjectionStorage implements ProjectionStorage {
     } catch {
       return false;
     }
-    const { rows } = await this.#connection.query<{ owner: string; token: string }>(this.#sql.readLease, [
+    const { rows } = await this.#query<{ owner: string; token: string }>(this.#sql.readLease, [
       this.#ns,
       lease.key,
     ]);
@@ -258,21 +257,54 @@ export class PostgresProjectionStorage implements ProjectionStorage {
 
   async #transaction<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
     const pooled = this.#connection instanceof pg.Pool;
-    const client = pooled
-      ? await (this.#connection as pg.Pool).connect()
-      : (this.#connection as pg.ClientBase);
+    let client: pg.ClientBase;
+    try {
+      client = pooled ? await (this.#connection as pg.Pool).connect() : (this.#connection as pg.ClientBase);
+    } catch (error) {
+      throw storeError(error);
+    }
+    // A checked-out client has no pool listener: without one, a connection the server drops
+    // between two statements is an uncaught 'error' event that ends the process.
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    if (pooled) client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
+      if (isConnectionError(error)) broken ??= error as Error;
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
+      throw storeError(error);
     } finally {
-      if (pooled) (client as pg.PoolClient).release();
+      if (pooled) {
+        client.off('error', onError);
+        // A broken connection is destroyed instead of going back to the pool.
+        (client as pg.PoolClient).release(broken);
+      }
     }
   }
+
+  /** One statement on `client` or the pool; database and connection errors become `StoreUnavailableError`. */
+  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    client?: pg.ClientBase,
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await (client ?? this.#connection).query<R>(text, values);
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+}
+
+/** Database and connection errors become `StoreUnavailableError` (cause kept); others pass through. */
+function storeError(error: unknown): unknown {
+  return isDatabaseError(error) ? toStoreError(error, 'projection storage') : error;
 }
 
 function asClient(transaction: unknown): pg.ClientBase | undefined {
