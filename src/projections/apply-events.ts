@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError, StoreClosedError, StoreUnavailableError } from '../core/errors.js';
 import type { Json, Position, RecordedEvent } from '../core/types.js';
 import type { Projection, ProjectionContext } from './define-projection.js';
 import type { DocumentBatch } from './document-batch.js';
@@ -61,6 +61,10 @@ export function applyEvents<S extends Json, D extends Json>(
 
   const fail = (event: RecordedEvent, cause: unknown): boolean => {
     docs.rollback();
+    // A backend failure inside a handler (e.g. `docs.get` on a dropped connection) is not the
+    // handler's fault: rethrow it so the runner retries the batch from the unchanged checkpoint
+    // instead of stopping the projection or parking (dropping) the event.
+    if (cause instanceof StoreUnavailableError || cause instanceof StoreClosedError) throw cause;
     const error = new ProjectionHandlerError(projection.name, eventRef(event), { cause });
     if (projection.onError !== 'park') {
       outcome.failure = error;

@@ -1,5 +1,5 @@
 import type { KV, Kvm } from '@nats-io/kv';
-import { InvalidInputError, StoreUnavailableError } from '../core/errors.js';
+import { InvalidInputError, OrdoError, StoreUnavailableError } from '../core/errors.js';
 import { compareIds } from './document-batch.js';
 import { LeaseLostError } from './projection-errors.js';
 import type {
@@ -69,9 +69,11 @@ export class NatsProjectionStorage implements ProjectionStorage {
   }
 
   async #record(slot: string): Promise<{ record: CommitRecord; revision: number } | null> {
-    const entry = await (await this.#open()).get(`cp.${encode(slot)}`);
-    if (entry?.operation !== 'PUT' || entry.value.length === 0) return null;
-    return { record: JSON.parse(entry.string()) as CommitRecord, revision: entry.revision };
+    return kvCall('record', async () => {
+      const entry = await (await this.#open()).get(`cp.${encode(slot)}`);
+      if (entry?.operation !== 'PUT' || entry.value.length === 0) return null;
+      return { record: JSON.parse(entry.string()) as CommitRecord, revision: entry.revision };
+    });
   }
 
   async readCheckpoint(slot: string): Promise<CheckpointRecord | null> {
@@ -79,8 +81,10 @@ export class NatsProjectionStorage implements ProjectionStorage {
   }
 
   async readDocument(slot: string, id: string): Promise<string | undefined> {
-    const entry = await (await this.#open()).get(`doc.${encode(slot)}.${encode(id)}`);
-    return entry && entry.operation === 'PUT' ? entry.string() : undefined;
+    return kvCall('readDocument', async () => {
+      const entry = await (await this.#open()).get(`doc.${encode(slot)}.${encode(id)}`);
+      return entry && entry.operation === 'PUT' ? entry.string() : undefined;
+    });
   }
 
   async listDocuments(
@@ -96,41 +100,45 @@ export class NatsProjectionStorage implements ProjectionStorage {
   }
 
   async #ids(slot: string): Promise<string[]> {
-    const prefix = `doc.${encode(slot)}.`;
-    const ids: string[] = [];
-    for await (const key of await (await this.#open()).keys(`${prefix}>`))
-      ids.push(decode(key.slice(prefix.length)));
-    return ids;
+    return kvCall('ids', async () => {
+      const prefix = `doc.${encode(slot)}.`;
+      const ids: string[] = [];
+      for await (const key of await (await this.#open()).keys(`${prefix}>`))
+        ids.push(decode(key.slice(prefix.length)));
+      return ids;
+    });
   }
 
   async commit(slot: string, commit: SlotCommit): Promise<void> {
-    const kv = await this.#open();
-    const record: CommitRecord = { checkpoint: commit.checkpoint, documents: [...commit.documents] };
-    const value = JSON.stringify(record);
-    if (Buffer.byteLength(value) > this.#maxPayload - 1024) {
-      throw new InvalidInputError(
-        'batchSize',
-        `one batch of projection ${slot} changes ${Buffer.byteLength(value)} bytes of documents; NATS accepts at most ${this.#maxPayload} per commit: use a smaller batchSize`,
-      );
-    }
-    const key = `cp.${encode(slot)}`;
-    let revision: number;
-    if (commit.lease) {
-      const fence = this.#revisions.get(slot);
-      // Another holder took the lease through this same storage: this lease is stale.
-      if (!fence || fence.token !== commit.lease.token) throw new LeaseLostError(commit.lease.key);
-      const expected = fence.revision;
-      try {
-        revision = expected === 0 ? await kv.create(key, value) : await kv.update(key, value, expected);
-      } catch (error) {
-        if (isRevisionMismatch(error)) throw new LeaseLostError(commit.lease.key, { cause: error });
-        throw error;
+    return kvCall('commit', async () => {
+      const kv = await this.#open();
+      const record: CommitRecord = { checkpoint: commit.checkpoint, documents: [...commit.documents] };
+      const value = JSON.stringify(record);
+      if (Buffer.byteLength(value) > this.#maxPayload - 1024) {
+        throw new InvalidInputError(
+          'batchSize',
+          `one batch of projection ${slot} changes ${Buffer.byteLength(value)} bytes of documents; NATS accepts at most ${this.#maxPayload} per commit: use a smaller batchSize`,
+        );
       }
-    } else {
-      revision = await kv.put(key, value);
-    }
-    if (commit.lease) this.#revisions.set(slot, { token: commit.lease.token, revision });
-    await this.#applyDocuments(kv, slot, record.documents);
+      const key = `cp.${encode(slot)}`;
+      let revision: number;
+      if (commit.lease) {
+        const fence = this.#revisions.get(slot);
+        // Another holder took the lease through this same storage: this lease is stale.
+        if (!fence || fence.token !== commit.lease.token) throw new LeaseLostError(commit.lease.key);
+        const expected = fence.revision;
+        try {
+          revision = expected === 0 ? await kv.create(key, value) : await kv.update(key, value, expected);
+        } catch (error) {
+          if (isRevisionMismatch(error)) throw new LeaseLostError(commit.lease.key, { cause: error });
+          throw error;
+        }
+      } else {
+        revision = await kv.put(key, value);
+      }
+      if (commit.lease) this.#revisions.set(slot, { token: commit.lease.token, revision });
+      await this.#applyDocuments(kv, slot, record.documents);
+    });
   }
 
   async #applyDocuments(kv: KV, slot: string, documents: Array<[string, string | null]>): Promise<void> {
@@ -143,12 +151,16 @@ export class NatsProjectionStorage implements ProjectionStorage {
   }
 
   async readActive(name: string): Promise<ActiveSlot | null> {
-    const entry = await (await this.#open()).get(`active.${encode(name)}`);
-    return entry && entry.operation === 'PUT' ? (JSON.parse(entry.string()) as ActiveSlot) : null;
+    return kvCall('readActive', async () => {
+      const entry = await (await this.#open()).get(`active.${encode(name)}`);
+      return entry && entry.operation === 'PUT' ? (JSON.parse(entry.string()) as ActiveSlot) : null;
+    });
   }
 
   async activate(name: string, active: ActiveSlot): Promise<void> {
-    await (await this.#open()).put(`active.${encode(name)}`, JSON.stringify(active));
+    return kvCall('activate', async () => {
+      await (await this.#open()).put(`active.${encode(name)}`, JSON.stringify(active));
+    });
   }
 
   async dropSlot(slot: string): Promise<void> {
@@ -160,48 +172,52 @@ export class NatsProjectionStorage implements ProjectionStorage {
   }
 
   async acquireLease(key: string, owner: string, ttlMs: number): Promise<Lease | null> {
-    const kv = await this.#open();
-    const leaseKey = `lease.${encode(key)}`;
-    const value = JSON.stringify({ owner, expiresAt: Date.now() + ttlMs });
-    const entry = await kv.get(leaseKey);
-    let revision: number;
-    try {
-      if (entry?.operation !== 'PUT') {
-        revision = entry
-          ? await kv.update(leaseKey, value, entry.revision)
-          : await kv.create(leaseKey, value);
-      } else {
-        const current = JSON.parse(entry.string()) as { owner: string; expiresAt: number };
-        if (current.owner !== owner && current.expiresAt > Date.now()) return null;
-        revision = await kv.update(leaseKey, value, entry.revision);
+    return kvCall('acquireLease', async () => {
+      const kv = await this.#open();
+      const leaseKey = `lease.${encode(key)}`;
+      const value = JSON.stringify({ owner, expiresAt: Date.now() + ttlMs });
+      const entry = await kv.get(leaseKey);
+      let revision: number;
+      try {
+        if (entry?.operation !== 'PUT') {
+          revision = entry
+            ? await kv.update(leaseKey, value, entry.revision)
+            : await kv.create(leaseKey, value);
+        } else {
+          const current = JSON.parse(entry.string()) as { owner: string; expiresAt: number };
+          if (current.owner !== owner && current.expiresAt > Date.now()) return null;
+          revision = await kv.update(leaseKey, value, entry.revision);
+        }
+      } catch (error) {
+        if (isRevisionMismatch(error)) return null;
+        throw error;
       }
-    } catch (error) {
-      if (isRevisionMismatch(error)) return null;
-      throw error;
-    }
-    this.#leases.set(key, { owner, token: revision, revision });
-    // Recovery: finish copying the documents of the last commit, and fence from its revision on.
-    const last = await this.#record(key);
-    this.#revisions.set(key, { token: revision, revision: last?.revision ?? 0 });
-    if (last) await this.#applyDocuments(kv, key, last.record.documents);
-    return { key, owner, token: revision };
+      this.#leases.set(key, { owner, token: revision, revision });
+      // Recovery: finish copying the documents of the last commit, and fence from its revision on.
+      const last = await this.#record(key);
+      this.#revisions.set(key, { token: revision, revision: last?.revision ?? 0 });
+      if (last) await this.#applyDocuments(kv, key, last.record.documents);
+      return { key, owner, token: revision };
+    });
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
-    const held = this.#leases.get(lease.key);
-    if (!held || held.owner !== lease.owner || held.token !== lease.token) return false;
-    try {
-      held.revision = await (await this.#open()).update(
-        `lease.${encode(lease.key)}`,
-        JSON.stringify({ owner: lease.owner, expiresAt: Date.now() + ttlMs }),
-        held.revision,
-      );
-      return true;
-    } catch (error) {
-      if (!isRevisionMismatch(error)) throw error;
-      this.#leases.delete(lease.key);
-      return false;
-    }
+    return kvCall('renewLease', async () => {
+      const held = this.#leases.get(lease.key);
+      if (!held || held.owner !== lease.owner || held.token !== lease.token) return false;
+      try {
+        held.revision = await (await this.#open()).update(
+          `lease.${encode(lease.key)}`,
+          JSON.stringify({ owner: lease.owner, expiresAt: Date.now() + ttlMs }),
+          held.revision,
+        );
+        return true;
+      } catch (error) {
+        if (!isRevisionMismatch(error)) throw error;
+        this.#leases.delete(lease.key);
+        return false;
+      }
+    });
   }
 
   async releaseLease(lease: Lease): Promise<void> {
@@ -215,5 +231,22 @@ export class NatsProjectionStorage implements ProjectionStorage {
         held.revision,
       )
       .catch(() => {});
+  }
+}
+
+/**
+ * KV failures (timeouts and no responders while the server restarts, disconnections) become
+ * `StoreUnavailableError` with the original as `cause`, so the runner retries them as backend
+ * trouble and a handler's `docs.get` never fails with a foreign error; Ordo's errors pass through.
+ */
+async function kvCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof OrdoError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StoreUnavailableError(`NATS projection storage ${operation} failed: ${message}`, {
+      cause: error,
+    });
   }
 }

@@ -534,6 +534,11 @@ export async function openPostgresStore(config: PostgresStoreConfig): Promise<Ev
     // An idle connection that dies (server restart, terminated backend) is dropped from the
     // pool and replaced on next use; without a listener the error would crash the process.
     pool.on('error', () => {});
+    // A checked-out connection has no pool listener (pg-pool removes it at checkout): when the
+    // server drops it between statements, or twice in a row during pool.query, the unheard
+    // 'error' event would crash the process. The statement in flight still rejects (and becomes
+    // StoreUnavailableError); the pool discards the broken client.
+    pool.on('connect', (client) => client.on('error', () => {}));
     connection = pool;
     ownsConnection = true;
   }
