@@ -44,7 +44,13 @@ export async function handleCommand<State, Command>(
   let attempts = 0;
   return retryOnConflict(async () => {
     attempts += 1;
-    const { state, version } = await loadState(store, streamId, definition, options.snapshot?.schema);
+    const { state, version } = await loadState(
+      store,
+      streamId,
+      definition,
+      // Snapshots saved without a schema are stored with the empty schema.
+      options.snapshot ? (options.snapshot.schema ?? '') : undefined,
+    );
     const events = await definition.decide(command, state);
     if (events.length === 0) return { state, events, result: undefined, attempts };
     const result = await store.append(streamId, events, { expectedVersion: version });

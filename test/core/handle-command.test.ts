@@ -149,6 +149,19 @@ describe('handleCommand', () => {
     expect(appended.state).toEqual({ total: 1010, seen: 2 });
   });
 
+  it('uses snapshots saved without a schema when the snapshot option has none', async () => {
+    const store = createInMemoryStore();
+    const { definition } = counter();
+    const options = { snapshot: { every: 2 } };
+    await handleCommand(store, 'c', definition, { amount: 1 }, options);
+    await handleCommand(store, 'c', definition, { amount: 1 }, options);
+    expect(await store.loadSnapshot('c')).toMatchObject({ version: 2, schema: '' });
+    // Overwrite the snapshot with a state folding could never produce: the next load must use it.
+    await store.saveSnapshot('c', { version: 2, state: { total: 500, seen: 0 } });
+    const next = await handleCommand(store, 'c', definition, { amount: 1 }, options);
+    expect(next.state).toEqual({ total: 501, seen: 1 });
+  });
+
   it('saves a snapshot every `every` events with the schema', async () => {
     const store = createInMemoryStore();
     const { definition } = counter();
