@@ -274,7 +274,9 @@ export class NatsDriver implements EventStoreDriver {
     return toStoreError(error, operation, this.#shared.closed);
   }
 
-  async #directGet(query: { seq: number } | { last_by_subj: string }): Promise<RawCommit | null> {
+  async #directGet(
+    query: { seq: number } | { last_by_subj: string } | { seq: number; next_by_subj: string },
+  ): Promise<RawCommit | null> {
     const m = await this.#shared.jsm.direct.getMessage(this.streamName, query);
     return m ? rawFromStored(m) : null;
   }
@@ -531,7 +533,7 @@ export class NatsDriver implements EventStoreDriver {
       const commits =
         top - low < WALK_BACK_EVENTS
           ? await this.#walkBack(head, low)
-          : await this.#scanStream(subject, head.seq, low, high);
+          : await this.#scanStream(subject, head, low, high);
       const records: StoredRecord[] = [];
       for (const commit of commits) {
         for (const record of await this.#records(commit, streamId)) {
@@ -560,16 +562,79 @@ export class NatsDriver implements EventStoreDriver {
     return commits.reverse();
   }
 
-  /** Commits of one stream overlapping versions `low..high`, read with an ordered consumer up to `headSeq`. */
-  async #scanStream(subject: string, headSeq: number, low: number, high: number): Promise<RawCommit[]> {
+  /**
+   * Commits of one stream overlapping versions `low..high`, in version order: the commit holding
+   * `low` is located by `#locate` (O(log n) direct gets), the rest is read with an
+   * ordered consumer from there up to the head's sequence, so the cost follows the range read, not
+   * the stream's length.
+   */
+  async #scanStream(subject: string, head: RawCommit, low: number, high: number): Promise<RawCommit[]> {
+    const overlaps = (raw: RawCommit) => raw.lastVersion >= low && raw.lastVersion - raw.count + 1 <= high;
+    const first = await this.#locate(subject, head, low);
     const commits: RawCommit[] = [];
-    await this.#scan(subject, 1, headSeq, (raw) => {
-      const first = raw.lastVersion - raw.count + 1;
-      if (raw.lastVersion >= low && first <= high) commits.push(raw);
-      // Versions are contiguous: nothing after the commit holding `high` is needed.
-      return !(raw.lastVersion >= high);
-    });
+    if (first && overlaps(first)) commits.push(first);
+    if (first && first.lastVersion >= high) return commits;
+    // Without a located commit (headers this backend did not write) the whole subject is scanned.
+    const startSeq = first ? first.seq + 1 : 1;
+    // Every commit holds at least one event, so this many commits are enough (a pull-size hint only).
+    const expected = first ? high - first.lastVersion : MAX_PULL_BATCH;
+    await this.#scan(
+      subject,
+      startSeq,
+      head.seq,
+      (raw) => {
+        if (overlaps(raw)) commits.push(raw);
+        // Versions are contiguous: nothing after the commit holding `high` is needed.
+        return !(raw.lastVersion >= high);
+      },
+      Math.min(MAX_PULL_BATCH, expected),
+    );
     return commits;
+  }
+
+  /**
+   * The commit of one stream holding `version` (the first whose `Ordo-Version` reaches it), found
+   * without reading the stream: a search over JetStream sequences where each probe is one direct
+   * get of the stream's first commit at or after a sequence (`next_by_subj`). Probes alternate
+   * between interpolation on versions (few probes when the stream's commits are spread evenly) and
+   * bisection (at most about 2·log2(head sequence) probes in any case). Returns null when a probed
+   * commit lacks valid version headers, so the caller falls back to a full scan.
+   */
+  async #locate(subject: string, head: RawCommit, version: number): Promise<RawCommit | null> {
+    // Invariants: every commit before sequence `lo` ends below `version`, the newest of them at
+    // `belowVersion`; no commit lies in `hi + 1 .. found.seq - 1`; `found` reaches `version`.
+    let found = head;
+    let lo = 1;
+    let hi = head.seq - 1;
+    let belowVersion = 0;
+    for (let step = 0; ; step++) {
+      const foundFirst = found.lastVersion - found.count + 1;
+      if (!Number.isSafeInteger(foundFirst)) return null;
+      if (foundFirst <= version || lo > hi) return found;
+      let mid: number;
+      if (belowVersion === version - 1) {
+        // The wanted commit is the next one after `lo - 1`.
+        mid = lo;
+      } else if (step % 2 === 0) {
+        const share = (version - belowVersion - 1) / Math.max(1, foundFirst - belowVersion - 1);
+        mid = Math.min(hi, lo + Math.floor(share * (hi - lo + 1)));
+      } else {
+        mid = lo + Math.floor((hi - lo) / 2);
+      }
+      const commit = await this.#directGet({ seq: mid, next_by_subj: subject });
+      if (!commit || commit.seq >= found.seq) {
+        hi = mid - 1;
+        continue;
+      }
+      if (!Number.isSafeInteger(commit.lastVersion) || !Number.isSafeInteger(commit.count)) return null;
+      if (commit.lastVersion >= version) {
+        found = commit;
+        hi = mid - 1;
+      } else {
+        belowVersion = commit.lastVersion;
+        lo = commit.seq + 1;
+      }
+    }
   }
 
   /**
