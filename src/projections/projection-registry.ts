@@ -5,7 +5,7 @@ import { driverOf } from '../core/driver-event-store.js';
 import { InvalidInputError, OrdoError } from '../core/errors.js';
 import { parseJson } from '../core/json.js';
 import { comparePositions, START } from '../core/position.js';
-import type { EventStore, Json, Position } from '../core/types.js';
+import type { EventFilter, EventStore, Json, Position, RecordedEvent } from '../core/types.js';
 import type { ParkedEvent } from './apply-events.js';
 import type { AnyProjection, DocumentEntry, DocumentReader, Projection } from './define-projection.js';
 import { assertDocumentId } from './document-batch.js';
@@ -19,6 +19,7 @@ import {
 } from './projection-runner.js';
 import { type ActiveSlot, type ProjectionStorage, slotKey } from './projection-storage.js';
 import { projectionStorageFor } from './projection-storage-for.js';
+import { type LockedProjection, withLockOn } from './with-lock-on.js';
 
 /** What `createProjectionRegistry` accepts. */
 export interface ProjectionRegistryConfig {
@@ -125,6 +126,9 @@ export interface ProjectionRegistry {
   waitForCatchUp(options?: WaitForCatchUpOptions): Promise<void>;
   /** Restarts a failed or stopped projection from its last checkpoint (retrying the failed event). */
   restart(name: string): Promise<void>;
+  /** {@link withLockOn} bound to this registry's store, as `factus.withLockOn(…)` in FactCast. */
+  withLockOn<S extends Json, D extends Json>(projection: Projection<S, D>): LockedProjection<S, D>;
+  withLockOn(query: EventFilter): LockedProjection<RecordedEvent[], Json>;
 }
 
 const LAG_CAP = 10_000;
@@ -149,6 +153,13 @@ export function createProjectionRegistry(config: ProjectionRegistryConfig): Proj
 
 class Registry implements ProjectionRegistry {
   readonly store: EventStore;
+
+  withLockOn<S extends Json, D extends Json>(projection: Projection<S, D>): LockedProjection<S, D>;
+  withLockOn(query: EventFilter): LockedProjection<RecordedEvent[], Json>;
+  withLockOn(target: Projection | EventFilter): LockedProjection<unknown, Json> {
+    return withLockOn(this.store, target as EventFilter) as LockedProjection<unknown, Json>;
+  }
+
   readonly #entries = new Map<string, Entry>();
   readonly #owner: string;
   readonly #leaseTtlMs: number;

@@ -278,4 +278,21 @@ export function projectionSuite(config: ProjectionSuiteConfig): void {
     expect(error).toBeInstanceOf(LockRetriesExhaustedError);
     expect(await store.streamVersion('u-2')).toBe(0);
   });
+
+  it('registry.withLockOn is withLockOn bound to the registry store', async () => {
+    const store = fresh();
+    const registry = createProjectionRegistry({ store, projections: [] });
+    let calls = 0;
+    const published = await registry.withLockOn({ types: ['SeatBooked'] }).attempt(
+      async (booked, tx) => {
+        calls += 1;
+        if (calls === 1) await store.append('show', [{ type: 'SeatBooked', data: { seat: 'A1' } }]);
+        tx.publish('show', { type: 'SeatBooked', data: { seat: `B${booked.length}` } });
+      },
+      (events) => events.map((e) => e.data),
+    );
+    expect(calls).toBe(2);
+    expect(published).toEqual([{ seat: 'B1' }]);
+    expect((await store.readStream('show')).map((e) => e.data)).toEqual([{ seat: 'A1' }, { seat: 'B1' }]);
+  });
 }
