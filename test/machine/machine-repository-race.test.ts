@@ -1,9 +1,9 @@
-import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMachineRepository } from '../../src/index.js';
 import { describeWithService } from '../support/services.js';
+import { forkWorker } from './fixtures/fork-worker.js';
 import { type MachineBackend, machineBackends } from './fixtures/stores.js';
 import { okDeps, taskMachine } from './fixtures/task-machine.js';
 
@@ -12,27 +12,11 @@ const PROCESSES = 3;
 const BUMPS = 8;
 
 function worker(url: string, namespace: string) {
-  const child = fork(path.join(here, 'fixtures/bump-worker.ts'), [url, namespace, String(BUMPS)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${err}`)));
-  });
-  const done = new Promise<{ attempts: number }>((resolve, reject) => {
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop()!))
-        : reject(new Error(`worker failed (${code}): ${err}`)),
-    );
-  });
-  done.catch(() => undefined);
-  return { child, ready, done };
+  return forkWorker<{ attempts: number }>(path.join(here, 'fixtures/bump-worker.ts'), [
+    url,
+    namespace,
+    String(BUMPS),
+  ]);
 }
 
 function raceSuite(backend: MachineBackend) {
